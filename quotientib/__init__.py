@@ -1,0 +1,55 @@
+"""quotientib: the implicit bias that continuous parameter symmetries induce, computed.
+
+Import order matters for geomstats, which picks its array backend once: importing quotientib
+selects geomstats' autograd backend (see :mod:`quotientib._backend`).
+"""
+
+from quotientib import _backend  # noqa: F401  (must run before geomstats is imported)
+from quotientib.action import LieGroupAction, check_invariance
+from quotientib.errors import (
+    ConvergenceError,
+    DivergenceError,
+    MetricNotSPDError,
+    NotClosedError,
+    NotFreeError,
+    NotInvariantError,
+    NotRegularValueError,
+    QuotientIBError,
+    ShapeError,
+    SubalgebraNotClosedError,
+)
+from quotientib.gauge import Gauge
+from quotientib.metric import (
+    ConstantMetric,
+    EuclideanMetric,
+    FieldMetric,
+    GeomstatsMetric,
+    MetricField,
+    as_metric,
+)
+from quotientib.symmetry import Symmetry
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LieGroupAction",
+    "check_invariance",
+    "Symmetry",
+    "Gauge",
+    "MetricField",
+    "EuclideanMetric",
+    "ConstantMetric",
+    "FieldMetric",
+    "GeomstatsMetric",
+    "as_metric",
+    "QuotientIBError",
+    "ShapeError",
+    "MetricNotSPDError",
+    "NotFreeError",
+    "NotRegularValueError",
+    "NotInvariantError",
+    "NotClosedError",
+    "SubalgebraNotClosedError",
+    "ConvergenceError",
+    "DivergenceError",
+]
