@@ -48,6 +48,9 @@ class LieGroupAction(GroupAction):
     moment_map : callable, optional
         Analytic moment map ``(theta, metric) -> mu`` of shape ``[..., m]`` with
         ``d mu_a = g(xi_a, .)``, or ``NotImplemented`` for metrics it does not cover.
+    reduced_log_det : callable, optional
+        Closed form ``(theta, metric) -> min over the orbit of log det H`` of shape ``[...]``,
+        or ``NotImplemented`` for metrics it does not cover (``-inf`` when unbounded below).
     generators : array_like, shape=[m, n, n], optional
         For a linear action ``theta -> expm(sum_a t_a X_a) theta``: the matrices ``X_a``. Used
         for Lie brackets; see :meth:`from_generators`.
@@ -61,7 +64,8 @@ class LieGroupAction(GroupAction):
     """
 
     def __init__(self, act, dim, group_dim, *, invariant=None, fundamental_fields=None,
-                 orbit_gram=None, moment_map=None, generators=None, name=None):
+                 orbit_gram=None, moment_map=None, reduced_log_det=None, generators=None,
+                 name=None):
         if not callable(act):
             raise TypeError(f"Expected `act` to be callable, got {type(act).__name__}.")
         for label, value in (("dim", dim), ("group_dim", group_dim)):
@@ -74,6 +78,7 @@ class LieGroupAction(GroupAction):
         self._fields = fundamental_fields
         self._orbit_gram = orbit_gram
         self._moment_map = moment_map
+        self._reduced_log_det = reduced_log_det
         self.generators = None if generators is None else np.asarray(generators, dtype=float)
         self.name = name or "action"
 
@@ -162,6 +167,12 @@ class LieGroupAction(GroupAction):
         if self._moment_map is None:
             return NotImplemented
         return self._moment_map(base_point, metric)
+
+    def analytic_reduced_log_det(self, base_point, metric):
+        """Closed-form ``min_orbit log det H`` for ``metric`` if known, else ``NotImplemented``."""
+        if self._reduced_log_det is None:
+            return NotImplemented
+        return self._reduced_log_det(base_point, metric)
 
     def lie_bracket_fields(self, base_point):
         """Lie brackets of fundamental fields ``[xi_a, xi_b]`` (vector-field commutators).
