@@ -13,7 +13,7 @@ factors) is the Riemannian submersion of the fiber bundle.
 
 import autograd.numpy as anp
 import numpy as np
-from autograd import make_jvp
+from autograd import grad, make_jvp
 from geomstats.geometry.group_action import GroupAction
 
 from quotientib._linalg import as_points
@@ -147,7 +147,12 @@ class LieGroupAction(GroupAction):
         directions = np.broadcast_to(
             np.eye(m).reshape((m,) + (1,) * len(batch) + (m,)), t0.shape
         )
-        _, fields = make_jvp(lambda t: self.act(t, tiled))(t0)(directions)
+        try:
+            _, fields = make_jvp(lambda t: self.act(t, tiled))(t0)(directions)
+        except NotImplementedError:
+            # Some primitives (e.g. autograd's expm, used by geomstats' matrix groups) have a
+            # reverse rule but no forward rule: fall back to one reverse pass on n tiled copies.
+            fields = self._reverse_mode_fields(base_point)
         if tuple(fields.shape) != (m,) + tuple(base_point.shape):
             raise ShapeError(
                 f"act(t, theta) returned shape {tuple(fields.shape[1:])} for theta of shape "
@@ -155,6 +160,18 @@ class LieGroupAction(GroupAction):
                 "over leading axes."
             )
         return anp.moveaxis(fields, 0, -2)
+
+    def _reverse_mode_fields(self, base_point):
+        n, m = self.dim, self.group_dim
+        batch = tuple(base_point.shape[:-1])
+        select = np.eye(n).reshape((n,) + (1,) * len(batch) + (n,))
+
+        def total(t):
+            return anp.sum(self.act(t, base_point) * select)
+
+        rows = grad(total)(np.zeros((n,) + batch + (m,)))  # [n, ..., m]: d act_k / d t_a
+        # [n, ..., m] -> [m, ..., n], the layout of the forward-mode result.
+        return anp.moveaxis(anp.moveaxis(rows, 0, -1), -2, 0)
 
     def analytic_orbit_gram(self, base_point, metric):
         """The analytic orbit Gram for ``metric`` if one was given, else ``NotImplemented``."""
@@ -234,8 +251,18 @@ class LieGroupAction(GroupAction):
         def fields(theta):
             return anp.einsum("aij,...j->...ai", gens, theta)
 
+        def moment_map(theta, metric):
+            # For a constant metric g, alpha_a = g X_a theta is closed iff g X_a is symmetric,
+            # and then mu_a = theta^T g X_a theta / 2.
+            if not metric.is_constant:
+                return NotImplemented
+            gx = np.einsum("ij,ajk->aik", metric.metric_matrix(), gens)
+            if not np.allclose(gx, np.swapaxes(gx, -1, -2), rtol=1e-12, atol=1e-12):
+                return NotImplemented
+            return 0.5 * anp.einsum("...i,aij,...j->...a", theta, gx, theta)
+
         return cls(act, n, m, invariant=invariant, fundamental_fields=fields,
-                   generators=gens, name=name or "linear action")
+                   moment_map=moment_map, generators=gens, name=name or "linear action")
 
     @classmethod
     def from_geomstats(cls, group, group_action, dim, *, invariant=None, name=None):
