@@ -1,10 +1,10 @@
-"""Lie group actions on a parameter space, written in Lie-algebra coordinates.
+r"""Lie group actions on a parameter space, written in Lie-algebra coordinates.
 
 A :class:`LieGroupAction` is a geomstats :class:`~geomstats.geometry.group_action.GroupAction`
 whose group elements are Lie-algebra coordinates ``t`` in ``R^m`` (``t = 0`` is the identity):
 ``act(t, theta)`` moves ``theta`` along its orbit. The fundamental vector fields
 
-.. math:: \\xi_a(\\theta) = \\frac{d}{ds} \\mathrm{act}(s e_a, \\theta) \\Big|_{s=0}
+.. math:: \xi_a(\theta) = \frac{d}{ds} \mathrm{act}(s e_a, \theta) \Big|_{s=0}
 
 come from autograd (forward mode, all ``m`` directions in one batched pass) unless an analytic
 formula is supplied. An optional invariant map ``h`` (the predictor through which the loss

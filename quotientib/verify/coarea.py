@@ -1,9 +1,9 @@
-"""The coarea / slice identity behind Theorem 1, checked by quadrature in two dimensions.
+r"""The coarea / slice identity behind Theorem 1, checked by quadrature in two dimensions.
 
 For a map ``chi`` with 0 a regular value, a weight ``f`` and a metric ``g``,
 
-.. math:: \\int f\\, \\delta(\\chi)\\, d\\mathrm{Vol}_g
-          = \\int_S \\frac{f}{\\sqrt{\\det G_\\chi}}\\, d\\sigma_S .
+.. math:: \int f\, \delta(\chi)\, d\mathrm{Vol}_g
+          = \int_S \frac{f}{\sqrt{\det G_\chi}}\, d\sigma_S .
 
 The two sides are computed by different routes so that the check means something:
 
@@ -16,7 +16,6 @@ The two sides are computed by different routes so that the check means something
 
 from dataclasses import dataclass
 
-import autograd.numpy as anp
 import numpy as np
 from autograd import grad, jacobian
 from scipy.integrate import quad

@@ -225,8 +225,10 @@ def _sheared_root_bracket(slope):
 
 
 def coarea_examples():
-    """The built-in coarea set-ups: uv with a Gibbs weight under three gauges and metrics, and
-    polar coordinates around a circle.
+    """The built-in coarea set-ups.
+
+    uv with a Gibbs weight under three gauges and metrics, and polar coordinates (off-centre
+    rays) around a circle.
 
     Returns
     -------

@@ -1,9 +1,9 @@
-"""Proposition 1 of the paper, in the general form valid for any gauge and any metric.
+r"""Proposition 1 of the paper, in the general form valid for any gauge and any metric.
 
 For a gauge ``chi`` with constraint Gram ``G_chi``, Faddeev-Popov matrix ``M`` and orbit Gram
 ``H``, the Riemannian gradients of ``chi`` split into vertical and horizontal parts, and
 
-.. math:: G_\\chi = M H^{-1} M^T + G_{hor},
+.. math:: G_\chi = M H^{-1} M^T + G_{hor},
 
 where ``G_hor`` is the Gram matrix of the horizontal parts. ``G_hor = 0`` exactly when the slice
 is orthogonal to the orbits; that special case is the paper's Proposition 1. This module
