@@ -94,7 +94,8 @@ def logdet_spd(mat):
     logdet : array, shape=[...]
     """
     chol = anp.linalg.cholesky(mat)
-    diag = anp.diagonal(chol, axis1=-2, axis2=-1)
+    # autograd's VJP of diagonal is only defined for axis1=-1, axis2=-2 (same values).
+    diag = anp.diagonal(chol, axis1=-1, axis2=-2)
     return 2.0 * anp.sum(anp.log(diag), axis=-1)
 
 

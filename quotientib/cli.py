@@ -34,7 +34,7 @@ def _cmd_catalog(args):
     from quotientib.catalog.table import catalog_markdown, catalog_table
 
     rows = catalog_table(metric=args.metric)
-    print(catalog_markdown(rows=rows))
+    print(catalog_markdown(metric=args.metric, rows=rows))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(rows, indent=2, default=str))

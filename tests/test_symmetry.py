@@ -143,3 +143,18 @@ def test_symmetry_is_a_geomstats_fiber_bundle():
     assert isinstance(sym, FiberBundle)
     assert sym._total_space.metric is sym.metric
     assert sym._total_space.group_action is sym.action
+
+
+def test_log_det_orbit_gram_is_differentiable():
+    # d/dt log det H(e^t u, e^-t v) = (2 u^2 e^2t - 2 v^2 e^-2t) / (u^2 e^2t + v^2 e^-2t).
+    from autograd import grad
+
+    from quotientib._linalg import logdet_spd
+
+    sym = uv_symmetry()
+    u, v = 3.0, 0.5
+
+    def cost(t):
+        return logdet_spd(sym.orbit_gram(sym.action.act(anp.array([t]), np.array([u, v]))))
+
+    assert grad(cost)(0.0) == pytest.approx((2 * u**2 - 2 * v**2) / (u**2 + v**2), rel=1e-12)
