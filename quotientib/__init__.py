@@ -29,9 +29,21 @@ from quotientib.metric import (
 )
 from quotientib.symmetry import Symmetry
 
+# Subpackages, importable as attributes (quotientib.catalog, quotientib.dynamics, ...).
+from quotientib import balance as balance  # noqa: E402  (the module; see balance.balance)
+from quotientib import catalog, design, dynamics, verify  # noqa: E402
+from quotientib.balance import BalanceResult, reduced_bias  # noqa: E402
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "balance",
+    "catalog",
+    "design",
+    "dynamics",
+    "verify",
+    "BalanceResult",
+    "reduced_bias",
     "LieGroupAction",
     "check_invariance",
     "Symmetry",

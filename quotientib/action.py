@@ -303,8 +303,9 @@ def _expm_autograd(mat):
     the moderate norms met in Lie-algebra coordinates.
     """
     norm = anp.max(anp.sum(anp.abs(mat), axis=-1))
-    squarings = int(max(0, np.ceil(np.log2(max(float(getattr(norm, "_value", norm)), 1e-300)))
-                        + 1))
+    while hasattr(norm, "_value"):  # unwrap autograd boxes, nested under higher-order tracing
+        norm = norm._value
+    squarings = int(max(0, np.ceil(np.log2(max(float(norm), 1e-300))) + 1))
     scaled = mat / (2.0 ** squarings)
     eye = anp.eye(mat.shape[-1])
     term = eye + 0.0 * scaled

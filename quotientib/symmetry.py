@@ -12,6 +12,7 @@ vectors with respect to ``g``.
 import autograd.numpy as anp
 import numpy as np
 from autograd import make_jvp
+from geomstats.geometry.euclidean import Euclidean
 from geomstats.geometry.fiber_bundle import FiberBundle
 
 from quotientib._linalg import SINGULAR_RTOL, as_points, first_index, logdet_spd, singular_mask
@@ -55,7 +56,10 @@ class Symmetry(FiberBundle):
             raise TypeError(f"Expected a LieGroupAction, got {type(action).__name__}.")
         self.action = action
         self.metric = as_metric(metric, action.dim)
-        total_space = self.metric._space
+        # A fresh total space per symmetry: one metric object may serve several symmetries,
+        # and equipping its own space with this action would change theirs.
+        total_space = Euclidean(action.dim, equip=False)
+        total_space.metric = self.metric
         total_space.equip_with_group_action(action)
         super().__init__(total_space, aligner=aligner)
         self.name = name or action.name
