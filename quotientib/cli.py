@@ -3,6 +3,8 @@
 * ``quotientib check``: the verification suite of the geometry core (Proposition 1, coarea
   identity, moment maps); exit status 1 if a check fails.
 * ``quotientib catalog [--metric euclidean|diagonal|spd]``: the catalog table, computed.
+* ``quotientib validate [--full] [--seeds 0,1] [--out DIR]``: gauge invariance and the
+  theory-versus-simulation validations.
 * ``quotientib list``: the paper's experiments.
 * ``quotientib reproduce NAME... | --all [--quick | --full] [--seeds K] [--out DIR]``.
 * ``quotientib report [--out DIR]``: the main job; everything above in one Markdown report.
@@ -38,6 +40,21 @@ def _cmd_catalog(args):
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(rows, indent=2, default=str))
+    return 0
+
+
+def _cmd_validate(args):
+    from quotientib.report import _collect_verdicts
+    from quotientib.verify.validations import run_all
+
+    seeds = tuple(int(x) for x in args.seeds.split(","))
+    results = run_all(quick=not args.full, full=args.full, out=args.out, seeds=seeds,
+                      progress=True)
+    for seed, per_seed in results.items():
+        for name, res in per_seed.items():
+            for path, entry in _collect_verdicts(res):
+                print(f"[seed {seed}] {name}/{'/'.join(path)}: {entry['verdict']}")
+    print(f"\nwrote {args.out}/")
     return 0
 
 
@@ -96,6 +113,13 @@ def build_parser():
                          default="euclidean")
     catalog.add_argument("--json", help="also write the rows as JSON to this file")
     catalog.set_defaults(func=_cmd_catalog)
+
+    val = sub.add_parser("validate", help="gauge invariance and theory-versus-simulation "
+                                          "validations (radial law, uv law, balancing, metric)")
+    val.add_argument("--full", action="store_true", help="ledger sizes (about 8 minutes)")
+    val.add_argument("--seeds", default="0", help="comma-separated seeds")
+    val.add_argument("--out", default="validations")
+    val.set_defaults(func=_cmd_validate)
 
     lister = sub.add_parser("list", help="list the paper's experiments")
     lister.set_defaults(func=_cmd_list)

@@ -16,7 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
-__all__ = ["build_report"]
+__all__ = ["build_report", "verdict_class"]
 
 
 def _section_checks(out):
@@ -47,15 +47,49 @@ def _section_catalog(out):
     return catalog_markdown(rows=rows), rows, verdicts
 
 
-def _section_validations(out):
-    from quotientib.verify.validations import run_all, summary_markdown
+def _collect_verdicts(obj, path=()):
+    """Every dict inside ``obj`` that carries a ``verdict``, with where it was found."""
+    found = []
+    if isinstance(obj, dict):
+        if "verdict" in obj and isinstance(obj["verdict"], str):
+            found.append((path, obj))
+        elif "verdict" in obj and isinstance(obj["verdict"], (list, tuple)):
+            for i, text in enumerate(obj["verdict"]):
+                found.append((path + (str(i),), {**obj, "verdict": str(text)}))
+        for key, value in obj.items():
+            if key != "verdict":
+                found.extend(_collect_verdicts(value, path + (str(key),)))
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            found.extend(_collect_verdicts(value, path + (str(i),)))
+    return found
 
-    results = run_all(quick=True, out=str(Path(out) / "validations"))
-    verdicts = []
-    for name, res in results.items():
-        for v in res.get("verdicts", []):
-            verdicts.append({**v, "source": f"validation {name}"})
-    return summary_markdown(results, figure_root=out), results, verdicts
+
+def _section_validations(out):
+    from quotientib.verify.validations import run_all
+
+    folder = Path(out) / "validations"
+    results = run_all(quick=True, out=str(folder), seeds=(0,))
+    lines, verdicts = [], []
+    for seed, per_seed in results.items():
+        for name, res in per_seed.items():
+            lines.append(f"### {name} (seed {seed}, quick mode)\n")
+            if res.get("claim"):
+                lines.append(f"*Claim:* {res['claim']}\n")
+            lines.append("| where | criterion | verdict |\n|---|---|---|")
+            for path, entry in _collect_verdicts(res):
+                where = "/".join(path) or name
+                criterion = entry.get("criterion", res.get("criterion", ""))
+                lines.append(f"| {where} | {criterion} | {entry['verdict']} |")
+                verdicts.append({"claim": entry.get("claim", res.get("claim", name)),
+                                 "criterion": criterion, "verdict": entry["verdict"],
+                                 "source": f"validation {name}/{where}"})
+            lines.append("")
+    for png in sorted(folder.glob("*.png")):
+        lines.append(f"![{png.stem}](validations/{png.name})\n")
+    lines.append("Quick mode uses small ensembles; the ledger numbers come from "
+                 "`quotientib validate --full`.")
+    return "\n".join(lines), results, verdicts
 
 
 def _section_experiments(out, seeds):
@@ -76,6 +110,27 @@ def _section_experiments(out, seeds):
             rel = Path("experiments") / name / Path(fig).name
             lines.append(f"![{name}]({rel.as_posix()})\n")
     return "\n".join(lines), results, verdicts
+
+
+def verdict_class(text):
+    """Sort a verdict into holds / does not hold / differs / measured, for the totals.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    kind : str
+    """
+    low = text.lower()
+    if low.startswith("holds"):
+        return "holds"
+    if "does not hold" in low or low.startswith("fails") or "not consistent" in low:
+        return "does not hold"
+    if low.startswith("differs"):
+        return "differs"
+    return "measured (see text)"
 
 
 def build_report(out="report", *, seeds=3, sections=None, progress=True):
@@ -140,7 +195,8 @@ def build_report(out="report", *, seeds=3, sections=None, progress=True):
                   f"**{v['verdict']}** |")
     counts = {}
     for v in verdicts:
-        counts[v["verdict"]] = counts.get(v["verdict"], 0) + 1
+        kind = verdict_class(v["verdict"])
+        counts[kind] = counts.get(kind, 0) + 1
     md += ["", "Totals: " + ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())), ""]
     (out / "report.md").write_text("\n".join(md))
     summary = {"sections": status, "verdicts": verdicts, "errors": errors, "counts": counts}
