@@ -4,6 +4,8 @@ Import order matters for geomstats, which picks its array backend once: importin
 selects geomstats' autograd backend (see :mod:`quotientib._backend`).
 """
 
+# ruff: noqa: I001  (import order matters: the backend module must run before geomstats loads)
+
 from quotientib import _backend  # noqa: F401  (must run before geomstats is imported)
 from quotientib.action import LieGroupAction, check_invariance
 from quotientib.errors import (

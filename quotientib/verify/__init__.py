@@ -1,5 +1,8 @@
-"""Numerical verification of the paper's mathematics: Proposition 1, the coarea identity,
-moment maps, gauge invariance, and theory-versus-simulation validations."""
+"""Numerical verification of the paper's mathematics.
+
+Proposition 1, the coarea identity, moment maps, gauge invariance, and the
+theory-versus-simulation validations.
+"""
 
 from quotientib.verify.coarea import CoareaResult, coarea_check, delta_integral, slice_integral
 from quotientib.verify.gauge_invariance import (
