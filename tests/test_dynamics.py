@@ -524,4 +524,4 @@ def test_stationary_bias_order_on_a_non_gaussian_potential():
         assert abs(em) > N_SE * em_se  # Euler-Maruyama's O(dt) bias is resolved
         assert abs(lm) + N_SE * lm_se < abs(em) / 2  # and Leimkuhler-Matthews' is much smaller
     em_ratio = errs["euler_maruyama", 0.2][0] / errs["euler_maruyama", 0.1][0]
-    assert 1.5 < em_ratio < 3.5  # O(dt) at these steps (2 asymptotically)
+    assert 3.5 > em_ratio > 1.5  # O(dt) at these steps (2 asymptotically)

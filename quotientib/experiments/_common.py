@@ -140,6 +140,32 @@ def new_results(name, description, mode, config, seeds, paper, notes=()):
     }
 
 
+def begin(module, mode, seeds, overrides=None):
+    """Resolve an experiment module's configuration, seeds and empty results, in one call.
+
+    Every experiment's ``run`` starts the same way; this is that start.
+
+    Parameters
+    ----------
+    module : module
+        The experiment module (its ``NAME``, ``DESCRIPTION``, ``CONFIGS``, ``PAPER``, ``NOTES``).
+    mode : {"quick", "full"}
+    seeds : int or sequence of int
+    overrides : dict, optional
+
+    Returns
+    -------
+    config : dict
+    seeds : list of int
+    results : dict
+    """
+    config = resolve_config(module.CONFIGS, mode, overrides)
+    seeds = seed_list(seeds)
+    results = new_results(module.NAME, module.DESCRIPTION, mode, config, seeds, module.PAPER,
+                          module.NOTES)
+    return config, seeds, results
+
+
 def summarize(values, paper=None):
     """Per-seed values with their mean and sample standard deviation.
 

@@ -9,6 +9,8 @@ The column imbalance ``D_j = |Q_j|^2 - |K_j|^2`` is conserved by gradient flow (
 is a symmetry of every mini-batch loss); it is recorded beside the ratio.
 """
 
+import sys
+
 import numpy as np
 
 from quotientib.catalog.factorizations import attention_columns
@@ -210,9 +212,7 @@ def run(mode="quick", seeds=3, out="results", progress=True, overrides=None):
     -------
     results : dict
     """
-    config = C.resolve_config(CONFIGS, mode, overrides)
-    seeds = C.seed_list(seeds)
-    results = C.new_results(NAME, DESCRIPTION, mode, config, seeds, PAPER, NOTES)
+    config, seeds, results = C.begin(sys.modules[__name__], mode, seeds, overrides)
     d, rk = config["model_dim"], config["key_dim"]
     prob = make_problem(config, seeds)
     obs = {

@@ -12,6 +12,8 @@ v1 gives no sizes, rates or iteration counts for this figure; ours are in the no
 results file and were fixed before the first run.
 """
 
+import sys
+
 import numpy as np
 
 from quotientib.experiments import _common as C
@@ -143,9 +145,7 @@ def run(mode="quick", seeds=3, out="results", progress=True, overrides=None):
     -------
     results : dict
     """
-    config = C.resolve_config(CONFIGS, mode, overrides)
-    seeds = C.seed_list(seeds)
-    results = C.new_results(NAME, DESCRIPTION, mode, config, seeds, PAPER, NOTES)
+    config, seeds, results = C.begin(sys.modules[__name__], mode, seeds, overrides)
     results["parameterization_source"] = _param.source()
     prob = make_problem(config, seeds)
     D, Cc, B = config["input_dim"], config["channels"], config["batch_size"]

@@ -8,6 +8,8 @@ and 55% of groups above 0.2 (designed); ``106.0, 9.89``, 100% (naive); ``72.3, 1
 (truth).
 """
 
+import sys
+
 import numpy as np
 
 from quotientib.experiments import _common as C
@@ -109,9 +111,7 @@ def run(mode="quick", seeds=3, out="results", progress=True, overrides=None):
     -------
     results : dict
     """
-    config = C.resolve_config(CONFIGS, mode, overrides)
-    seeds = C.seed_list(seeds)
-    results = C.new_results(NAME, DESCRIPTION, mode, config, seeds, PAPER, NOTES)
+    config, seeds, results = C.begin(sys.modules[__name__], mode, seeds, overrides)
     results["parameterization_source"] = _param.source()
     prob = make_problem(config, seeds)
     groups, G, thr = prob["groups"], config["n_groups"], config["group_threshold"]

@@ -14,6 +14,8 @@ are observed and every SGD step uses a fresh random half of them. Model ``T_hat 
 The imbalance ``U^T U - V V^T`` is conserved by gradient flow; its diagonal is recorded.
 """
 
+import sys
+
 import numpy as np
 
 from quotientib.catalog.factorizations import column_scaling
@@ -204,9 +206,7 @@ def run(mode="quick", seeds=3, out="results", progress=True, overrides=None):
     -------
     results : dict
     """
-    config = C.resolve_config(CONFIGS, mode, overrides)
-    seeds = C.seed_list(seeds)
-    results = C.new_results(NAME, DESCRIPTION, mode, config, seeds, PAPER, NOTES)
+    config, seeds, results = C.begin(sys.modules[__name__], mode, seeds, overrides)
     m, n, r = config["rows"], config["cols"], config["rank"]
     k = len(config["true_singular_values"])
     prob = make_problem(config, seeds)

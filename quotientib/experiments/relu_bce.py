@@ -11,6 +11,8 @@ initialisation; ours (notes of the results file) were fixed before the first run
 ReLU teacher-student experiment, the conserved imbalance ``v_j^2 - |w_j|^2`` is recorded too.
 """
 
+import sys
+
 import numpy as np
 
 from quotientib.catalog.networks import relu_two_layer
@@ -142,9 +144,7 @@ def run(mode="quick", seeds=3, out="results", progress=True, overrides=None):
     -------
     results : dict
     """
-    config = C.resolve_config(CONFIGS, mode, overrides)
-    seeds = C.seed_list(seeds)
-    results = C.new_results(NAME, DESCRIPTION, mode, config, seeds, PAPER, NOTES)
+    config, seeds, results = C.begin(sys.modules[__name__], mode, seeds, overrides)
     h, d = config["hidden"], config["input_dim"]
     prob = make_problem(config, seeds)
     spe = prob["steps_per_epoch"]

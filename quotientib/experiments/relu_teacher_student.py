@@ -11,6 +11,8 @@ ratio that reaches 1 while ``D_i`` stays put is explained by the norms growing f
 initialisation, not by a drift along the orbit; the results file reports both.
 """
 
+import sys
+
 import numpy as np
 
 from quotientib.catalog.networks import relu_two_layer
@@ -254,9 +256,7 @@ def run(mode="quick", seeds=3, out="results", progress=True, overrides=None):
     -------
     results : dict
     """
-    config = C.resolve_config(CONFIGS, mode, overrides)
-    seeds = C.seed_list(seeds)
-    results = C.new_results(NAME, DESCRIPTION, mode, config, seeds, PAPER, NOTES)
+    config, seeds, results = C.begin(sys.modules[__name__], mode, seeds, overrides)
     h, d = config["hidden"], config["input_dim"]
     prob = make_problem(config, seeds)
     obs = {

@@ -11,6 +11,8 @@ iterations nor the distribution of the non-zero weights; our choices are listed 
 the results file and were fixed before the first run.
 """
 
+import sys
+
 import numpy as np
 
 from quotientib.experiments import _common as C
@@ -105,9 +107,7 @@ def run(mode="quick", seeds=3, out="results", progress=True, overrides=None):
     -------
     results : dict
     """
-    config = C.resolve_config(CONFIGS, mode, overrides)
-    seeds = C.seed_list(seeds)
-    results = C.new_results(NAME, DESCRIPTION, mode, config, seeds, PAPER, NOTES)
+    config, seeds, results = C.begin(sys.modules[__name__], mode, seeds, overrides)
     results["parameterization_source"] = _param.source()
     prob = make_problem(config, seeds)
     runs = train_pair(NAME, config, seeds, prob, {}, progress, results)

@@ -8,6 +8,8 @@ initialised from ``N(0, (1e-4)^2)`` with learning rate ``1e-3``. The theory pred
 ``sum_k log |w_k|`` bias for the factored model, i.e. a sparse spectrum.
 """
 
+import sys
+
 import numpy as np
 
 from quotientib.experiments import _common as C
@@ -124,9 +126,7 @@ def run(mode="quick", seeds=3, out="results", progress=True, overrides=None):
     -------
     results : dict
     """
-    config = C.resolve_config(CONFIGS, mode, overrides)
-    seeds = C.seed_list(seeds)
-    results = C.new_results(NAME, DESCRIPTION, mode, config, seeds, PAPER, NOTES)
+    config, seeds, results = C.begin(sys.modules[__name__], mode, seeds, overrides)
     results["parameterization_source"] = _param.source()
     prob = make_problem(config, seeds)
     Phi_test, y_test = prob["Phi_test"], prob["y_test"]

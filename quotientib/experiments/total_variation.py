@@ -9,6 +9,8 @@ discrete gradient; init ``N(0, 0.3^2)``, lr ``1e-3``). The theory predicts a
 Paper: test MSE 1.39 (naive) vs 7.94e-2 (designed), total variation ~130 vs ~23.
 """
 
+import sys
+
 import numpy as np
 
 from quotientib.experiments import _common as C
@@ -101,9 +103,7 @@ def run(mode="quick", seeds=3, out="results", progress=True, overrides=None):
     -------
     results : dict
     """
-    config = C.resolve_config(CONFIGS, mode, overrides)
-    seeds = C.seed_list(seeds)
-    results = C.new_results(NAME, DESCRIPTION, mode, config, seeds, PAPER, NOTES)
+    config, seeds, results = C.begin(sys.modules[__name__], mode, seeds, overrides)
     results["parameterization_source"] = _param.source()
     prob = make_problem(config, seeds)
     x_true = prob["x_true"]
