@@ -49,7 +49,7 @@ def _cmd_validate(args):
 
     seeds = tuple(int(x) for x in args.seeds.split(","))
     results = run_all(quick=not args.full, full=args.full, out=args.out, seeds=seeds,
-                      progress=True)
+                      progress=None)  # bars only on a terminal
     for seed, per_seed in results.items():
         for name, res in per_seed.items():
             for path, entry in _collect_verdicts(res):

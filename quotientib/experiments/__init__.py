@@ -47,7 +47,7 @@ def get_run(name):
     return getattr(importlib.import_module(module), func)
 
 
-def reproduce(names, *, mode="quick", seeds=3, out="results", progress=True, overrides=None):
+def reproduce(names, *, mode="quick", seeds=3, out="results", progress=None, overrides=None):
     """Run experiments and write their results folders.
 
     Parameters
@@ -60,7 +60,8 @@ def reproduce(names, *, mode="quick", seeds=3, out="results", progress=True, ove
         Number of seeds (``k`` means seeds ``0..k-1``), run as one vectorised ensemble.
     out : str
         Output folder; experiment ``NAME`` writes ``out/NAME/results.json`` and PNGs.
-    progress : bool
+    progress : bool or None
+        Progress bars; ``None`` (default) shows them only when stderr is a terminal.
     overrides : dict name -> dict, optional
         Per-experiment configuration overrides (e.g. tiny sizes in tests).
 
