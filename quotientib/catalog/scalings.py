@@ -23,6 +23,7 @@ import numpy as np
 from quotientib._linalg import as_points
 from quotientib.action import LieGroupAction
 from quotientib.catalog._entry import CatalogEntry
+from quotientib.catalog._torus import WeightSpaceTorus
 from quotientib.errors import ShapeError
 from quotientib.metric import ConstantMetric, EuclideanMetric
 from quotientib.symmetry import Symmetry
@@ -64,11 +65,6 @@ def _metric_diagonal(metric, n):
     return np.diag(mat).copy()
 
 
-def _flat_points(theta, metric):
-    """``g theta`` for a constant metric (``[..., n]``)."""
-    return metric.flat(theta[..., None, :])[..., 0, :]
-
-
 def make_metric(kind, n, rng):
     """A constant metric of a named kind, for tests and the catalog table.
 
@@ -101,13 +97,20 @@ def _random_normal(n):
 
 
 # -- the torus kernel --------------------------------------------------------------------------
-class _Torus:
-    """Pure kernels of a diagonal torus action with weight matrix ``W [m, n]``."""
+class _Torus(WeightSpaceTorus):
+    """A diagonal torus ``theta -> theta * exp(t @ W)`` with the scaling families' closed forms.
+
+    Action, fields, orbit Gram and moment map are those of :class:`WeightSpaceTorus` (no
+    basis: every coordinate is scaled on its own); this class adds the closed-form
+    ``min_orbit log det H`` and the argmin residual for tori whose directions each scale one
+    group of coordinates up (weight ``p_a``) and a disjoint group down (weight ``q_a``).
+    """
 
     def __init__(self, weights):
         w = np.asarray(weights, dtype=float)
         if w.ndim != 2:
             raise ShapeError(f"Expected `weights` of shape (m, n), got {w.shape}.")
+        super().__init__(w)
         self.w = w
         self.m, self.n = w.shape
         nonzero = w != 0
@@ -149,27 +152,6 @@ class _Torus:
         cross = moved[:, None] & moved[None, :] & (lab[:, None] != lab[None, :])
         uncoupled = bool(np.all(small | ~cross))
         return {"kind": "dense", "matrix": mat, "closed": closed, "uncoupled": uncoupled}
-
-    def act(self, t, theta):
-        return theta * anp.exp(anp.matmul(t, self.w))
-
-    def fields(self, theta):
-        return self.w * theta[..., None, :]
-
-    def orbit_gram(self, theta, metric):
-        info = self._info(metric)
-        if info["kind"] != "diagonal":
-            return NotImplemented
-        xi = self.fields(theta)
-        return anp.matmul(xi * info["diag"], anp.swapaxes(xi, -1, -2))
-
-    def moment_map(self, theta, metric):
-        info = self._info(metric)
-        if info["kind"] == "diagonal":
-            return 0.5 * anp.matmul(info["diag"] * theta ** 2, self.w.T)
-        if info["kind"] == "dense" and info["closed"]:
-            return 0.5 * anp.matmul(theta * _flat_points(theta, metric), self.w.T)
-        return NotImplemented
 
     def _up_down(self, theta, info):
         """Per direction: (A, B, C) = (|theta_+|_g^2, |theta_-|_g^2, -2 theta_+ g theta_-)."""
