@@ -247,8 +247,8 @@ def catalog_markdown(metric="euclidean", rng=None, n_points=2, entries=None, row
         rows = catalog_table(metric, rng=rng, n_points=n_points, entries=entries)
     head = ["entry", "group", "m", "n", "H", "moment map", "argmin of log det H (computed)",
             "paper prints", "status (expected)", "argmin residual", "paper-condition residual",
-            "paper condition holds", "|closed form - numerical min|",
-            "|paper value - numerical min|", "paper value holds"]
+            "paper condition holds", "gap: closed form vs numerical min",
+            "gap: paper value vs numerical min", "paper value holds"]
     lines = [f"Metric: {metric}. Residuals are maxima over {n_points} random points balanced "
              f"by: {', '.join(sorted({r['balanced_by'] for r in rows}))}.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
