@@ -34,6 +34,9 @@ import numpy as np
 from quotientib._linalg import as_points
 from quotientib.action import LieGroupAction
 from quotientib.balance import reduced_bias
+
+# One definition of the TV operator for the catalog, design and experiments (re-exported here).
+from quotientib.catalog.scalings import difference_operator
 from quotientib.errors import ShapeError
 from quotientib.metric import EuclideanMetric
 from quotientib.symmetry import Symmetry
@@ -195,20 +198,6 @@ class Parameterization:
 # --------------------------------------------------------------------------------------------
 # operators
 # --------------------------------------------------------------------------------------------
-def difference_operator(d):
-    """Discrete gradient ``(D w)_0 = w_0``, ``(D w)_i = w_i - w_{i-1}``; ``D^{-1}`` is cumsum.
-
-    Parameters
-    ----------
-    d : int
-
-    Returns
-    -------
-    op : ndarray, shape=[d, d]
-    """
-    return np.eye(d) - np.eye(d, k=-1)
-
-
 class _Operator:
     """An injective feature operator ``A [m, d]`` with its left inverse ``A^+``.
 

@@ -167,3 +167,27 @@ def test_brute_force_balance_statuses():
     assert res["status"] == "minimum"
     np.testing.assert_allclose(np.abs(res["point"]), np.sqrt(0.75) * np.ones(2), rtol=1e-7)
     assert abs(res["value"] - np.log(1.5)) <= MINIMUM_ATOL
+
+
+def test_block_layout_round_trip_broadcast_and_errors():
+    from quotientib import ShapeError
+    from quotientib.catalog._entry import block_layout
+    from quotientib.catalog.scalings import hadamard
+
+    pack, unpack, n = block_layout(W=(2, 3), v=(4,))
+    assert n == 10
+    w = np.arange(6.0).reshape(2, 3)
+    theta = pack(W=w, v=np.ones((5, 4)))
+    assert theta.shape == (5, 10)
+    np.testing.assert_array_equal(theta[3, :6], w.ravel())  # C-order, blocks in given order
+    back = unpack(theta)
+    np.testing.assert_array_equal(back["W"][2], w)
+    assert back["v"].shape == (5, 4)
+    with pytest.raises(ShapeError, match=r"`W` of shape \(\.\.\., 2, 3\)"):
+        pack(W=np.ones((3, 2)), v=np.ones(4))
+    with pytest.raises(ShapeError, match="Expected the blocks"):
+        pack(W=w)
+    # The scaling families' pack used to concatenate mis-shaped blocks silently.
+    entry = hadamard(3)
+    with pytest.raises(ShapeError):
+        entry.pack(u=np.ones(2), v=np.ones(4))

@@ -1,13 +1,74 @@
 """The record a catalog family returns: a symmetry plus what is known about it in closed form."""
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+import autograd.numpy as anp
 import numpy as np
 
+from quotientib._linalg import as_points
+from quotientib.errors import ShapeError
 from quotientib.symmetry import Symmetry
 
-__all__ = ["CatalogEntry"]
+__all__ = ["CatalogEntry", "block_layout"]
+
+
+def block_layout(**shapes):
+    """``pack``/``unpack`` between named parameter blocks and flat points ``theta [..., n]``.
+
+    Blocks are laid out in the order given, each flattened in C order.
+
+    Parameters
+    ----------
+    **shapes : tuple of int
+        The trailing shape of each block, e.g. ``W=(width, n_in), V=(width, n_out)``.
+
+    Returns
+    -------
+    pack : callable
+        ``pack(**arrays) -> theta [..., n]``; leading batch axes of the blocks broadcast.
+        Raises :class:`ShapeError` for a missing, extra or mis-shaped block.
+    unpack : callable
+        ``unpack(theta [..., n]) -> dict`` of blocks ``[..., *shape]``.
+    n : int
+        Total dimension.
+
+    Examples
+    --------
+    >>> pack, unpack, n = block_layout(u=(3,), v=(3,))
+    >>> pack(u=np.ones(3), v=np.zeros((5, 3))).shape
+    (5, 6)
+    """
+    names = list(shapes)
+    shapes = {name: tuple(int(d) for d in shape) for name, shape in shapes.items()}
+    sizes = [math.prod(shapes[name]) for name in names]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    n = int(offsets[-1])
+
+    def pack(**arrays):
+        if set(arrays) != set(names):
+            raise ShapeError(f"Expected the blocks {names}, got {sorted(arrays)}.")
+        mats = [anp.asarray(arrays[name], dtype=float) for name in names]
+        batches = []
+        for name, mat in zip(names, mats):
+            shape = shapes[name]
+            if mat.ndim < len(shape) or tuple(mat.shape[mat.ndim - len(shape):]) != shape:
+                raise ShapeError(f"Expected `{name}` of shape (..., {', '.join(map(str, shape))})"
+                                 f", got {tuple(mat.shape)}.")
+            batches.append(tuple(mat.shape[:mat.ndim - len(shape)]))
+        batch = np.broadcast_shapes(*batches)
+        return anp.concatenate(
+            [anp.reshape(anp.broadcast_to(mat, batch + shapes[name]), batch + (size,))
+             for name, mat, size in zip(names, mats, sizes)], axis=-1)
+
+    def unpack(theta):
+        theta = as_points(theta, n, "theta")
+        batch = theta.shape[:-1]
+        return {name: theta[..., offsets[i]:offsets[i + 1]].reshape(batch + shapes[name])
+                for i, name in enumerate(names)}
+
+    return pack, unpack, n
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,8 @@ import itertools
 import autograd.numpy as anp
 import numpy as np
 
-from quotientib._linalg import as_points
 from quotientib.action import LieGroupAction, _expm_autograd
-from quotientib.catalog._entry import CatalogEntry
+from quotientib.catalog._entry import CatalogEntry, block_layout
 from quotientib.catalog.scalings import (
     STRUCTURE_RTOL,
     _constant_matrix,
@@ -65,23 +64,7 @@ def _split(theta, p, q, r):
 
 def _pack_pair(names, p, q, r):
     first, second = names
-
-    def pack(**arrays):
-        u = np.asarray(arrays[first], dtype=float)
-        v = np.asarray(arrays[second], dtype=float)
-        if u.shape[-2:] != (p, r) or v.shape[-2:] != (q, r):
-            raise ShapeError(f"Expected `{first}` of shape (..., {p}, {r}) and `{second}` of "
-                             f"shape (..., {q}, {r}), got {u.shape} and {v.shape}.")
-        batch = np.broadcast_shapes(u.shape[:-2], v.shape[:-2])
-        u = np.broadcast_to(u, batch + (p, r)).reshape(batch + (p * r,))
-        v = np.broadcast_to(v, batch + (q, r)).reshape(batch + (q * r,))
-        return np.concatenate([u, v], axis=-1)
-
-    def unpack(theta):
-        theta = as_points(theta, (p + q) * r, "theta")
-        u, v = _split(theta, p, q, r)
-        return {first: u, second: v}
-
+    pack, unpack, _ = block_layout(**{first: (p, r), second: (q, r)})
     return pack, unpack
 
 
@@ -443,14 +426,7 @@ def pca_orthogonal(d=4, r=3, metric=None):
     sym = Symmetry(action, metric, name="pca_orthogonal")
     isometric = _row_weights(sym.metric, d, r) is not None
 
-    def pack(W):
-        w = np.asarray(W, dtype=float)
-        if w.shape[-2:] != (d, r):
-            raise ShapeError(f"Expected `W` of shape (..., {d}, {r}), got {w.shape}.")
-        return w.reshape(w.shape[:-2] + (n,))
-
-    def unpack(theta):
-        return {"W": np.asarray(shape_w(as_points(theta, n, "theta")))}
+    pack, unpack, _ = block_layout(W=(d, r))
 
     def paper_bias(theta):
         w = np.asarray(shape_w(np.asarray(theta, dtype=float)))

@@ -27,10 +27,8 @@ circulant convolution (A.4), ReLU convolution channels (A.5), degree-k homogeneo
 import autograd.numpy as anp
 import numpy as np
 
-from quotientib._linalg import as_points
-from quotientib.catalog._entry import CatalogEntry
+from quotientib.catalog._entry import CatalogEntry, block_layout
 from quotientib.catalog._torus import WeightSpaceTorus
-from quotientib.errors import ShapeError
 from quotientib.metric import EuclideanMetric
 from quotientib.symmetry import Symmetry
 
@@ -224,21 +222,7 @@ def _neuron_family(width, n_in, n_out, k, metric, probe_seed, activation, name):
     torus = WeightSpaceTorus(_neuron_scaling(width, n_in, n_out, k))
     probes = _probes(n_in, probe_seed)
 
-    def unpack(theta):
-        theta = as_points(theta, n, "theta")
-        batch = theta.shape[:-1]
-        return {"W": theta[..., :n_w].reshape(batch + (width, n_in)),
-                "V": theta[..., n_w:].reshape(batch + (width, n_out))}
-
-    def pack(W, V):
-        W, V = anp.asarray(W, dtype=float), anp.asarray(V, dtype=float)
-        if W.shape[-2:] != (width, n_in) or V.shape[-2:] != (width, n_out):
-            raise ShapeError(f"Expected W [..., {width}, {n_in}] and V [..., {width}, {n_out}],"
-                             f" got {W.shape} and {V.shape}.")
-        batch = np.broadcast_shapes(W.shape[:-2], V.shape[:-2])
-        W = anp.broadcast_to(W, batch + W.shape[-2:])
-        V = anp.broadcast_to(V, batch + V.shape[-2:])
-        return anp.concatenate([W.reshape(batch + (n_w,)), V.reshape(batch + (n - n_w,))], -1)
+    pack, unpack, _ = block_layout(W=(width, n_in), V=(width, n_out))
 
     def invariant(theta):
         W = theta[..., :n_w].reshape(theta.shape[:-1] + (width, n_in))
@@ -386,21 +370,7 @@ def deep_relu(widths=(2, 3, 2, 1), *, metric=None, probe_seed=0):
     torus = WeightSpaceTorus(cw)
     probes = _probes(widths[0], probe_seed)
 
-    def unpack(theta):
-        theta = as_points(theta, n, "theta")
-        batch = theta.shape[:-1]
-        return {f"W{li + 1}": theta[..., offsets[li]:offsets[li + 1]].reshape(batch + shapes[li])
-                for li in range(depth)}
-
-    def pack(**layers):
-        mats = [anp.asarray(layers[f"W{li + 1}"], dtype=float) for li in range(depth)]
-        for li, mat in enumerate(mats):
-            if mat.shape[-2:] != shapes[li]:
-                raise ShapeError(f"Expected W{li + 1} of shape [..., {shapes[li][0]}, "
-                                 f"{shapes[li][1]}], got {mat.shape}.")
-        batch = np.broadcast_shapes(*[mat.shape[:-2] for mat in mats])
-        return anp.concatenate([anp.broadcast_to(mat, batch + mat.shape[-2:])
-                                .reshape(batch + (-1,)) for mat in mats], -1)
+    pack, unpack, _ = block_layout(**{f"W{li + 1}": shapes[li] for li in range(depth)})
 
     def layer(theta, li):
         return theta[..., offsets[li]:offsets[li + 1]].reshape(theta.shape[:-1] + shapes[li])
@@ -558,21 +528,7 @@ def relu_conv_channels(n_channels=2, length=5, kernel_size=3, *, metric=None, pr
         [np.kron(np.eye(c), np.ones((1, k))), -np.kron(np.eye(c), np.ones((1, big_n)))], 1))
     probes = _probes(big_n, probe_seed)
 
-    def unpack(theta):
-        theta = as_points(theta, n, "theta")
-        batch = theta.shape[:-1]
-        return {"W": theta[..., :n_w].reshape(batch + (c, k)),
-                "V": theta[..., n_w:].reshape(batch + (c, big_n))}
-
-    def pack(W, V):
-        W, V = anp.asarray(W, dtype=float), anp.asarray(V, dtype=float)
-        if W.shape[-2:] != (c, k) or V.shape[-2:] != (c, big_n):
-            raise ShapeError(f"Expected W [..., {c}, {k}] and V [..., {c}, {big_n}], got "
-                             f"{W.shape} and {V.shape}.")
-        batch = np.broadcast_shapes(W.shape[:-2], V.shape[:-2])
-        return anp.concatenate([anp.broadcast_to(W, batch + (c, k)).reshape(batch + (n_w,)),
-                                anp.broadcast_to(V, batch + (c, big_n)).reshape(batch + (-1,))],
-                               -1)
+    pack, unpack, _ = block_layout(W=(c, k), V=(c, big_n))
 
     def invariant(theta):
         W = theta[..., :n_w].reshape(theta.shape[:-1] + (c, k))
@@ -718,21 +674,8 @@ def _circulant_family(depth, length, metric, probe_seed, name):
             col = f * big_n + int(np.flatnonzero(classes == om)[0])
             space_of[f, om] = torus.labels[col]
 
-    def unpack(theta):
-        theta = as_points(theta, n, "theta")
-        batch = theta.shape[:-1]
-        out = {f"w{li + 1}": theta[..., li * big_n:(li + 1) * big_n] for li in range(depth)}
-        out["v"] = theta[..., depth * big_n:]
-        return {key: val.reshape(batch + (big_n,)) for key, val in out.items()}
-
-    def pack(**arrays):
-        keys = [f"w{li + 1}" for li in range(depth)] + ["v"]
-        vecs = [anp.asarray(arrays[key], dtype=float) for key in keys]
-        for key, vec in zip(keys, vecs):
-            if vec.shape[-1:] != (big_n,):
-                raise ShapeError(f"Expected `{key}` of shape [..., {big_n}], got {vec.shape}.")
-        batch = np.broadcast_shapes(*[vec.shape[:-1] for vec in vecs])
-        return anp.concatenate([anp.broadcast_to(vec, batch + (big_n,)) for vec in vecs], -1)
+    pack, unpack, _ = block_layout(**{f"w{li + 1}": (big_n,) for li in range(depth)},
+                                   v=(big_n,))
 
     def invariant(theta):
         sig = anp.broadcast_to(probes.T, theta.shape[:-1] + probes.T.shape)  # [..., N, P]

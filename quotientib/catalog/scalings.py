@@ -20,9 +20,8 @@ moment map and reduced log-determinant where they exist:
 import autograd.numpy as anp
 import numpy as np
 
-from quotientib._linalg import as_points
 from quotientib.action import LieGroupAction
-from quotientib.catalog._entry import CatalogEntry
+from quotientib.catalog._entry import CatalogEntry, block_layout
 from quotientib.catalog._torus import WeightSpaceTorus
 from quotientib.errors import ShapeError
 from quotientib.metric import ConstantMetric, EuclideanMetric
@@ -274,13 +273,7 @@ def _hadamard_family(name, m, invariant, metric, *, paper_bias, paper_condition,
     torus = action.torus
     first, second = pack_names
 
-    def pack(**arrays):
-        return np.concatenate([np.asarray(arrays[first], dtype=float),
-                               np.asarray(arrays[second], dtype=float)], axis=-1)
-
-    def unpack(theta):
-        theta = as_points(theta, 2 * m, "theta")
-        return {first: theta[..., :m], second: theta[..., m:]}
+    pack, unpack, _ = block_layout(**{first: (m,), second: (m,)})
 
     info = torus._info(sym.metric)
     if info["kind"] == "diagonal":
@@ -492,12 +485,7 @@ def block_scaling(group_sizes=(1, 2, 3), metric=None):
     action = torus_action(weights, invariant=invariant, name="block_scaling")
     sym = Symmetry(action, metric, name="block_scaling")
 
-    def pack(s, t):
-        return np.concatenate([np.asarray(s, dtype=float), np.asarray(t, dtype=float)], -1)
-
-    def unpack(theta):
-        theta = as_points(theta, n_groups + d, "theta")
-        return {"s": theta[..., :n_groups], "t": theta[..., n_groups:]}
+    pack, unpack, _ = block_layout(s=(n_groups,), t=(d,))
 
     def paper_residual(theta):
         theta = np.asarray(theta)

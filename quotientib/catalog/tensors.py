@@ -16,15 +16,14 @@ Euclidean metric.
 import autograd.numpy as anp
 import numpy as np
 
-from quotientib._linalg import as_points, logdet_spd
+from quotientib._linalg import logdet_spd
 from quotientib.action import LieGroupAction, _expm_autograd
-from quotientib.catalog._entry import CatalogEntry
+from quotientib.catalog._entry import CatalogEntry, block_layout
 from quotientib.catalog.networks import (
     WeightSpaceTorus,
     _orbit_gradient_autograd,
     orbit_log_det_gradient,
 )
-from quotientib.errors import ShapeError
 from quotientib.metric import EuclideanMetric
 from quotientib.symmetry import Symmetry
 
@@ -133,19 +132,7 @@ def _cp(dims, rank, metric, name):
         return [theta[..., offsets[i]:offsets[i + 1]].reshape(batch + (dims[i], rank))
                 for i in range(k)]
 
-    def unpack(theta):
-        theta = as_points(theta, n, "theta")
-        return {f"U{i + 1}": f for i, f in enumerate(factors(theta))}
-
-    def pack(**arrays):
-        mats = [anp.asarray(arrays[f"U{i + 1}"], dtype=float) for i in range(k)]
-        for i, mat in enumerate(mats):
-            if mat.shape[-2:] != (dims[i], rank):
-                raise ShapeError(f"Expected U{i + 1} of shape [..., {dims[i]}, {rank}], got "
-                                 f"{mat.shape}.")
-        batch = np.broadcast_shapes(*[mat.shape[:-2] for mat in mats])
-        return anp.concatenate([anp.broadcast_to(mat, batch + mat.shape[-2:])
-                                .reshape(batch + (-1,)) for mat in mats], -1)
+    pack, unpack, _ = block_layout(**{f"U{i + 1}": (dims[i], rank) for i in range(k)})
 
     def invariant(theta):
         mats = factors(theta)
@@ -337,20 +324,7 @@ def tensor_train(dims=(2, 3, 2), ranks=(2, 2), *, metric=None):
                             orbit_gram=orbit_gram, name="tensor_train")
     sym = Symmetry(action, metric)
 
-    def unpack(theta):
-        g1, g2, g3 = cores(as_points(theta, n, "theta"))
-        return {"G1": g1, "G2": g2, "G3": g3}
-
-    def pack(G1, G2, G3):
-        mats = [anp.asarray(G, dtype=float) for G in (G1, G2, G3)]
-        want = [(n1, r1), (r1, n2, r2), (r2, n3)]
-        for i, (mat, shape) in enumerate(zip(mats, want)):
-            if mat.shape[len(mat.shape) - len(shape):] != shape:
-                raise ShapeError(f"Expected G{i + 1} of shape [..., {', '.join(map(str, shape))}]"
-                                 f", got {mat.shape}.")
-        batch = np.broadcast_shapes(mats[0].shape[:-2], mats[1].shape[:-3], mats[2].shape[:-2])
-        return flat(*[anp.broadcast_to(mat, batch + shape) for mat, shape in zip(mats, want)],
-                    batch)
+    pack, unpack, _ = block_layout(G1=(n1, r1), G2=(r1, n2, r2), G3=(r2, n3))
 
     def paper_log_det(theta):
         """The paper's ``log det(U_1^T U_1 + U_2 U_2^T)`` (bond 1, an ``r_1 x r_1`` matrix)."""

@@ -41,18 +41,6 @@ def source():
     return design.__name__ + " (structured forward/pullback, checked against it)"
 
 
-def difference_operator(n):
-    """The invertible discrete gradient ``(D w)_0 = w_0``, ``(D w)_i = w_i - w_{i-1}``.
-
-    Its inverse is the cumulative sum, so ``log_sparsity(D)`` trains ``w = cumsum(u * v)``.
-
-    Returns
-    -------
-    D : ndarray, shape=[n, n]
-    """
-    return design.difference_operator(n)
-
-
 class Structured:
     """A :mod:`quotientib.design` parameterization with structured ``forward``/``pullback``.
 
@@ -122,7 +110,7 @@ def cumsum_hadamard(dim):
         gz = np.cumsum(g[..., ::-1], axis=-1)[..., ::-1]
         return np.concatenate([gz * v, gz * u], axis=-1)
 
-    return Structured(design.log_sparsity(difference_operator(m)), forward, pullback)
+    return Structured(design.log_sparsity(design.difference_operator(m)), forward, pullback)
 
 
 def group_scaling(groups):
